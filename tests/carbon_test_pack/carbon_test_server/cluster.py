@@ -14,6 +14,7 @@ A member that closes its connection, or sends nothing for HEARTBEAT_TIMEOUT seco
 
 import json
 import logging
+import select
 import socket
 import threading
 import time
@@ -25,6 +26,7 @@ HEARTBEAT_INTERVAL = 1.0
 HEARTBEAT_TIMEOUT = 5.0
 CONNECT_TIMEOUT = 1.0
 HANDSHAKE_TIMEOUT = 3.0
+SEND_TIMEOUT = 2.0
 RETRY_INTERVAL = 1.0
 MAX_MESSAGE_BYTES = 65536
 
@@ -44,6 +46,8 @@ class Connection:
     """One TCP connection to another member, with line framing and a write lock."""
 
     def __init__(self, sock, initiated_locally):
+        # Reads wait in select(), so the socket timeout bounds only sendall() in the heartbeat thread.
+        sock.settimeout(SEND_TIMEOUT)
         self.sock = sock
         self.initiated_locally = initiated_locally
         self.buffer = b""
@@ -64,11 +68,14 @@ class Connection:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return None
-            self.sock.settimeout(remaining)
             try:
-                chunk = self.sock.recv(65536)
-            except socket.timeout:
+                readable = select.select([self.sock], [], [], remaining)[0]
+            except ValueError:
+                # Another thread closed the socket, which makes its file descriptor -1.
+                raise ConnectionError("connection closed locally") from None
+            if not readable:
                 return None
+            chunk = self.sock.recv(65536)
             if not chunk:
                 raise ConnectionError("connection closed by the peer")
             self.buffer += chunk
@@ -104,7 +111,7 @@ class ClusterAgent:
         self.sub_domain = clustering.sub_domain
         self.node = node_name
         self.id = str(uuid.uuid4())
-        self.well_known = [(host, port) for host, port in clustering.members]
+        self.well_known = list(clustering.members)
 
         self.lock = threading.Lock()
         self.members = {}  # member id -> Connection
@@ -261,7 +268,7 @@ class ClusterAgent:
     def _accept_loop(self):
         while not self.stopping.is_set():
             try:
-                sock, _ = self.listener.accept()
+                sock = self.listener.accept()[0]
             except socket.timeout:
                 continue
             except OSError:
@@ -273,6 +280,8 @@ class ClusterAgent:
         try:
             hello = connection.receive(HANDSHAKE_TIMEOUT)
             if hello is None or hello["type"] != "hello" or not _valid_peer(hello):
+                membership_log.warning("Closed a connection from %s: no valid join request within %.0f seconds",
+                                       sock.getpeername()[0], HANDSHAKE_TIMEOUT)
                 connection.close()
                 return
             if hello["id"] == self.id:
@@ -288,7 +297,8 @@ class ClusterAgent:
                 return
             connection.send({"type": "welcome", "id": self.id, "host": self.host, "port": self.port,
                              "sub_domain": self.sub_domain, "node": self.node, "members": self._addresses()})
-        except (OSError, ConnectionError, ProtocolError):
+        except (OSError, ConnectionError, ProtocolError) as error:
+            membership_log.warning("Closed a connection from a joining member: %s", error)
             connection.close()
             return
         connection.peer = hello

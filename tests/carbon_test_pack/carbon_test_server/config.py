@@ -11,7 +11,7 @@ import os
 import pathlib
 import re
 import typing
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 CARBON_NS = {"c": "http://wso2.org/projects/carbon/carbon.xml"}
 
@@ -147,8 +147,9 @@ def parse_options(argv, default_home=None):
     properties = {}
     for argument in argv:
         if argument.startswith("-D"):
-            name, _, value = argument[2:].partition("=")
-            properties[name] = value  # a later option wins, as on the Java command line
+            name, separator, value = argument[2:].partition("=")
+            # A later option wins, as on the Java command line. -Dname alone sets an empty value.
+            properties[name] = value if separator else ""
     home = properties.get("carbon.home") or default_home or os.environ.get("CARBON_HOME") or os.getcwd()
     return Options(
         carbon_home=pathlib.Path(home).resolve(),

@@ -8,6 +8,7 @@ import mimetypes
 import os
 import secrets
 import ssl
+import sys
 import tempfile
 import threading
 import urllib.parse
@@ -177,7 +178,7 @@ class CarbonRequestHandler(http.server.BaseHTTPRequestHandler):
         if not path.startswith(DEPLOY_PREFIX):
             self._send(405, "Method not allowed: PUT is accepted only under %s.\n" % DEPLOY_PREFIX)
             return
-        webapp, _, file_path = path[len(DEPLOY_PREFIX):].partition("/")
+        webapp, file_path = (path[len(DEPLOY_PREFIX):].split("/", 1) + [""])[:2]
         if self.app.config.worker_node:
             webapps_log.warning("Rejected the deployment of %s/%s from %s: deployment is not allowed on a worker node",
                                 webapp, file_path, self.client_address[0])
@@ -193,7 +194,7 @@ class CarbonRequestHandler(http.server.BaseHTTPRequestHandler):
         self._send(200, page, "text/html; charset=utf-8", self._session_headers())
 
     def _webapp_file(self, path):
-        webapp, _, rest = path.lstrip("/").partition("/")
+        webapp, rest = (path.lstrip("/").split("/", 1) + [""])[:2]
         base = resolve_inside(self.app.webapps, webapp) if _valid_webapp(webapp) else None
         target = None if base is None or not base.is_dir() else resolve_inside(base, rest)
         if target is not None and target.is_dir():
@@ -249,7 +250,8 @@ class CarbonHTTPServer(http.server.ThreadingHTTPServer):
         return sock, address
 
     def handle_error(self, request, client_address):
-        tomcat_log.debug("Request from %s failed", client_address[0], exc_info=True)
+        # Most failures here are clients that closed the connection or failed the TLS handshake.
+        tomcat_log.warning("Request from %s on port %d failed: %s", client_address[0], self.server_address[1], sys.exc_info()[1])
 
 
 def tls_context(carbon_home):
@@ -270,10 +272,10 @@ class Listeners:
     def bind(self):
         config = self.app.config
         context = tls_context(config.carbon_home)
-        wanted = [("http", config.http_port, "servlet HTTP"), ("https", config.https_port, "servlet HTTPS")]
+        listeners = [("http", config.http_port, "servlet HTTP"), ("https", config.https_port, "servlet HTTPS")]
         for scheme, port in sorted(config.passthrough_ports.items()):
-            wanted.append((scheme, port, "PassThrough " + scheme.upper()))
-        for scheme, port, purpose in wanted:
+            listeners.append((scheme, port, "PassThrough " + scheme.upper()))
+        for scheme, port, purpose in listeners:
             try:
                 server = CarbonHTTPServer(("0.0.0.0", port), self.app, scheme, context if scheme == "https" else None)
             except OSError as error:
@@ -290,10 +292,10 @@ class Listeners:
             tomcat_log.info("Started the %s listener on port %d", purpose, server.server_address[1])
 
     def close(self):
-        for server, _ in self.servers:
+        for server, purpose in self.servers:
+            tomcat_log.debug("Closing the %s listener", purpose)
             if self.threads:
                 server.shutdown()
             server.server_close()
         self.servers = []
         self.threads = []
-

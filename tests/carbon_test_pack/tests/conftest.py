@@ -5,6 +5,7 @@ Every server and database here listens on 127.0.0.0/8 (the servers' HTTP listene
 it started and bounds its waits.
 """
 
+import collections
 import json
 import os
 import pathlib
@@ -164,7 +165,7 @@ def port_is_free(port, host="0.0.0.0"):
 
 def free_offset(base_ports=(9763, 9443, 8280, 8243)):
     """Return a port offset under which every base port is free on this machine."""
-    for _ in range(200):
+    for attempt in range(200):
         offset = random.randint(20000, 55000)
         if all(port_is_free(port + offset) for port in base_ports):
             return offset
@@ -187,6 +188,9 @@ def port_offset():
 def member_port():
     """Return a function that finds a free TCP port on a loopback address, for localMemberPort."""
     return free_member_port
+
+
+Response = collections.namedtuple("Response", "status headers body")
 
 
 class ServerProcess:
@@ -246,7 +250,7 @@ class ServerProcess:
         return self.process.returncode
 
     def request(self, path, method="GET", data=None, headers=None, https=False, port=None):
-        """Send a request to this server on loopback; return (status, headers, body bytes)."""
+        """Send a request to this server on loopback and return its Response."""
         scheme = "https" if https else "http"
         port = port or (self.https_port if https else self.http_port)
         request = urllib.request.Request("%s://127.0.0.1:%d%s" % (scheme, port, path), data=data, method=method, headers=headers or {})
@@ -256,14 +260,14 @@ class ServerProcess:
         opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _NoRedirect())
         try:
             with opener.open(request, timeout=5) as response:
-                return response.status, response.headers, response.read()
+                return Response(response.status, response.headers, response.read())
         except urllib.error.HTTPError as error:
-            return error.code, error.headers, error.read()
+            return Response(error.code, error.headers, error.read())
 
     def get_json(self, path, **kwargs):
-        status, _, body = self.request(path, **kwargs)
-        assert status == 200, "GET %s returned %d: %r" % (path, status, body)
-        return json.loads(body)
+        response = self.request(path, **kwargs)
+        assert response.status == 200, "GET %s returned %d: %r" % (path, response.status, response.body)
+        return json.loads(response.body)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -337,6 +341,7 @@ def mariadb(tmp_path_factory):
     pymysql = pytest.importorskip("pymysql")
     if not MARIADB_SERVER or not MARIADB_INSTALL:
         pytest.skip("mariadbd and mariadb-install-db are not installed (Debian packages mariadb-server-core and mariadb-client-core)")
+
     folder = tmp_path_factory.mktemp("mariadb")
     data = folder / "data"
     socket_path = folder / "mariadb.sock"
@@ -346,6 +351,7 @@ def mariadb(tmp_path_factory):
     )
     if install.returncode != 0:
         pytest.fail("mariadb-install-db failed: %s%s" % (install.stdout, install.stderr))
+
     port = free_member_port("127.0.0.1")
     log = open(folder / "mariadbd.log", "w")  # pylint: disable=consider-using-with
     process = subprocess.Popen(
@@ -355,6 +361,7 @@ def mariadb(tmp_path_factory):
         stdout=log, stderr=subprocess.STDOUT,
     )
     server = MariaDB(port, socket_path)
+
     try:
         deadline = time.monotonic() + MARIADB_START_TIMEOUT
         while True:

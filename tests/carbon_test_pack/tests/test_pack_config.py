@@ -1,4 +1,4 @@
-"""Unit tests of the server's configuration reader, including every reason to refuse a start."""
+"""Unit tests of the server's configuration reader, including every configuration it rejects."""
 
 import pytest
 
@@ -16,7 +16,7 @@ def load(home, *arguments):
     return carbon_config.load_config(carbon_config.parse_options(list(arguments), default_home=str(home.path)))
 
 
-def refusal(home, *arguments):
+def rejection_message(home, *arguments):
     with pytest.raises(carbon_config.ConfigError) as caught:
         options = carbon_config.parse_options(list(arguments), default_home=str(home.path))
         carbon_config.check_worker_profile(options)
@@ -130,27 +130,27 @@ def test_registry_mounts_resolve_to_datasources(carbon_home):
     assert config.read_only_datasources == []
 
 
-def test_missing_worker_profile_is_refused(carbon_home):
+def test_missing_worker_profile_is_rejected(carbon_home):
     home = carbon_home(worker_profile=False)
-    message = refusal(home, "-DworkerNode=true")
+    message = rejection_message(home, "-DworkerNode=true")
     assert message.startswith("OSGi runtime worker profile not found")
     assert str(home / "repository/components/worker") in message
     assert load(home).worker_node is False
 
 
-def test_invalid_xml_is_refused(carbon_home):
+def test_invalid_xml_is_rejected(carbon_home):
     home = carbon_home()
     home.replace(CARBON, "<Offset>0</Offset>", "<Offset>0</Ofset>")
-    message = refusal(home)
+    message = rejection_message(home)
     assert "Invalid XML in %s" % (home / CARBON) in message
     assert "mismatched tag" in message
 
 
-def test_invalid_xml_in_any_conf_file_is_refused(carbon_home):
+def test_invalid_xml_in_any_conf_file_is_rejected(carbon_home):
     home = carbon_home()
     (home / "repository/conf/security").mkdir()
     (home / "repository/conf/security/extra.xml").write_text("<a><b></a>")
-    assert "Invalid XML in %s" % (home / "repository/conf/security/extra.xml") in refusal(home)
+    assert "Invalid XML in %s" % (home / "repository/conf/security/extra.xml") in rejection_message(home)
 
 
 @pytest.mark.parametrize("file_name, old, new, expected", [
@@ -159,44 +159,44 @@ def test_invalid_xml_in_any_conf_file_is_refused(carbon_home):
     (CATALINA, 'port="9443"', 'port="9443" proxyPort="https"', "/Server/Service/Connector[2]/@proxyPort is 'https', which is not a number"),
     (CATALINA, 'port="9763"', 'port="70000"', "/Server/Service/Connector[1]/@port is '70000', outside 1-65535"),
 ])
-def test_port_that_is_not_a_number_is_refused(carbon_home, file_name, old, new, expected):
+def test_non_numeric_port_is_rejected(carbon_home, file_name, old, new, expected):
     home = carbon_home()
     home.replace(file_name, old, new)
-    assert expected in refusal(home)
+    assert expected in rejection_message(home)
 
 
-def test_command_line_offset_that_is_not_a_number_is_refused(carbon_home):
-    assert "command line: -DportOffset is '1O', which is not a number" in refusal(carbon_home(), "-DportOffset=1O")
+def test_non_numeric_command_line_offset(carbon_home):
+    assert "command line: -DportOffset is '1O', which is not a number" in rejection_message(carbon_home(), "-DportOffset=1O")
 
 
-def test_offset_beyond_port_range_is_refused(carbon_home):
-    assert "the HTTP Connector port 9763 plus the port offset 60000 is above 65535" in refusal(carbon_home(), "-DportOffset=60000")
+def test_offset_beyond_port_range_is_rejected(carbon_home):
+    assert "the HTTP Connector port 9763 plus the port offset 60000 is above 65535" in rejection_message(carbon_home(), "-DportOffset=60000")
 
 
-def test_member_ports_that_are_not_numbers_are_refused(carbon_home):
+def test_non_numeric_member_ports(carbon_home):
     home = carbon_home()
     home.enable_clustering("wso2.as.domain", "172.28.1.21", 4100, [("172.28.1.31", 4200)])
     home.replace(AXIS2, "<port>4200</port>", "<port>42OO</port>")
-    assert "/axisconfig/clustering/members/member[1]/port is '42OO', which is not a number" in refusal(home)
+    assert "/axisconfig/clustering/members/member[1]/port is '42OO', which is not a number" in rejection_message(home)
     home.replace(AXIS2, "<port>42OO</port>", "<port>4200</port>")
     home.replace(AXIS2, '<parameter name="localMemberPort">4100</parameter>', '<parameter name="localMemberPort">four</parameter>')
-    assert "/axisconfig/clustering/parameter[@name='localMemberPort'] is 'four', which is not a number" in refusal(home)
+    assert "/axisconfig/clustering/parameter[@name='localMemberPort'] is 'four', which is not a number" in rejection_message(home)
 
 
-def test_wka_without_members_is_refused(carbon_home):
+def test_wka_without_members_is_rejected(carbon_home):
     home = carbon_home()
     home.enable_clustering("wso2.as.domain", "172.28.1.21", 4100, [])
-    message = refusal(home)
+    message = rejection_message(home)
     assert "clustering is enabled with the wka membership scheme" in message
     assert "/axisconfig/clustering/members lists no member" in message
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1"])
-def test_loopback_member_host_is_refused(carbon_home, monkeypatch, host):
+def test_loopback_member_host_is_rejected(carbon_home, monkeypatch, host):
     monkeypatch.delenv(carbon_config.ALLOW_LOOPBACK_ENV, raising=False)
     home = carbon_home()
     home.enable_clustering("wso2.as.domain", host, 4100, [("172.28.1.31", 4200)])
-    message = refusal(home)
+    message = rejection_message(home)
     assert "parameter[@name='localMemberHost'] is %r, a loopback address" % host in message
 
 
@@ -207,11 +207,11 @@ def test_loopback_member_host_allowed_for_tests(carbon_home, monkeypatch):
     assert load(home).clustering.local_member_host == "127.0.0.2"
 
 
-def test_multicast_scheme_is_refused_when_enabled(carbon_home):
+def test_enabled_multicast_is_rejected(carbon_home):
     home = carbon_home()
     home.enable_clustering("wso2.as.domain", "172.28.1.21", 4100, [("172.28.1.31", 4200)])
     home.replace(AXIS2, '<parameter name="membershipScheme">wka</parameter>', '<parameter name="membershipScheme">multicast</parameter>')
-    assert "parameter[@name='membershipScheme'] is 'multicast'. The Carbon test pack implements only the wka scheme" in refusal(home)
+    assert "parameter[@name='membershipScheme'] is 'multicast'. The Carbon test pack implements only the wka scheme" in rejection_message(home)
 
 
 def test_disabled_clustering_ignores_its_parameters(carbon_home):
@@ -220,42 +220,42 @@ def test_disabled_clustering_ignores_its_parameters(carbon_home):
     assert load(home).clustering.enabled is False
 
 
-def test_malformed_mysql_url_is_refused(carbon_home):
+def test_malformed_mysql_url_is_rejected(carbon_home):
     home = carbon_home()
     home.add_datasource("REG_DB", "jdbc/WSO2RegistryDB", "jdbc:mysql://172.28.1.40:3306", "regadmin", "secret")
-    message = refusal(home)
+    message = rejection_message(home)
     assert "datasource REG_DB has the URL 'jdbc:mysql://172.28.1.40:3306', which is not jdbc:mysql://host[:port]/database" in message
     assert "secret" not in message
 
 
-def test_mysql_url_port_that_is_not_a_number_is_refused(carbon_home):
+def test_non_numeric_mysql_url_port(carbon_home):
     home = carbon_home()
     home.add_datasource("REG_DB", "jdbc/WSO2RegistryDB", "jdbc:mysql://172.28.1.40:33o6/REGISTRY_DB", "regadmin", "secret")
-    assert "the port in the URL of datasource REG_DB is '33o6', which is not a number" in refusal(home)
+    assert "the port in the URL of datasource REG_DB is '33o6', which is not a number" in rejection_message(home)
 
 
-def test_unknown_registry_jndi_name_is_refused(carbon_home):
+def test_unknown_registry_jndi_name_is_rejected(carbon_home):
     home = carbon_home()
     home.mount_shared_registry("jdbc/WSO2RegistryDB", read_only=False)
-    message = refusal(home)
+    message = rejection_message(home)
     assert "repository/conf/registry.xml: dbConfig[@name='sharedregistry']/dataSource is 'jdbc/WSO2RegistryDB'" in message
     assert "defined: jdbc/WSO2CarbonDB" in message
 
 
-def test_unknown_user_store_jndi_name_is_refused(carbon_home):
+def test_unknown_user_store_jndi_name_is_rejected(carbon_home):
     home = carbon_home()
     home.replace(USER_MGT, "<Property name=\"dataSource\">jdbc/WSO2CarbonDB</Property>", "<Property name=\"dataSource\">jdbc/WSO2UMDB</Property>")
-    assert "/UserManager/Realm/Configuration/Property[@name='dataSource'] is 'jdbc/WSO2UMDB'" in refusal(home)
+    assert "/UserManager/Realm/Configuration/Property[@name='dataSource'] is 'jdbc/WSO2UMDB'" in rejection_message(home)
 
 
-def test_mount_of_unknown_instance_is_refused(carbon_home):
+def test_mount_of_unknown_instance_is_rejected(carbon_home):
     home = carbon_home()
     home.add_datasource("WSO2_REGISTRY_DB", "jdbc/WSO2RegistryDB", "jdbc:mysql://172.28.1.40:3306/REGISTRY_DB", "regadmin", "secret")
     home.mount_shared_registry("jdbc/WSO2RegistryDB", read_only=False, instance_id="other")
-    assert "mount /_system/config names instanceId 'sharedinstance', which matches no remoteInstance id" in refusal(home)
+    assert "mount /_system/config names instanceId 'sharedinstance', which matches no remoteInstance id" in rejection_message(home)
 
 
-def test_missing_conf_file_is_refused(carbon_home):
+def test_missing_conf_file_is_rejected(carbon_home):
     home = carbon_home()
     (home / USER_MGT).unlink()
-    assert "Configuration file %s not found" % (home / USER_MGT) in refusal(home)
+    assert "Configuration file %s not found" % (home / USER_MGT) in rejection_message(home)

@@ -2,18 +2,19 @@
 
 import json
 import re
+import signal
 import subprocess
 import sys
 import time
 
-import pytest
-
-from carbon_test_server import config as carbon_config
+from carbon_test_server import cluster, config as carbon_config
 
 LOOPBACK_ENV = {carbon_config.ALLOW_LOOPBACK_ENV: "1"}
 CATALINA = "repository/conf/tomcat/catalina-server.xml"
 REGISTRY_JNDI = "jdbc/WSO2RegistryDB"
 CLUSTER_TIMEOUT = 10.0
+JOINED_LINE = (r"^TID: \[-1234\] \[\] \[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\]  INFO "
+               r"\{org\.wso2\.carbon\.core\.clustering\.hazelcast\.wka\.WKABasedMembershipScheme\} -  Member joined \[")
 
 
 def wait_for(condition, timeout=CLUSTER_TIMEOUT, interval=0.1):
@@ -77,10 +78,10 @@ def _alive(pid):
 
 def test_manager_serves_console_and_node_info(carbon_home, start_server):
     server = start_server(carbon_home())
-    status, headers, body = server.request("/carbon/")
-    assert status == 200
-    assert b"WSO2 Application Server Management Console" in body
-    assert re.fullmatch(r"JSESSIONID=[0-9A-F]{32}; Path=/; HttpOnly", headers["Set-Cookie"])
+    response = server.request("/carbon/")
+    assert response.status == 200
+    assert b"WSO2 Application Server Management Console" in response.body
+    assert re.fullmatch(r"JSESSIONID=[0-9A-F]{32}; Path=/; HttpOnly", response.headers["Set-Cookie"])
 
     node = server.get_json("/test-pack/node")
     assert node["product"] == "wso2as"
@@ -101,65 +102,65 @@ def test_manager_serves_console_and_node_info(carbon_home, start_server):
 
 def test_https_listener_uses_pack_certificate(carbon_home, start_server):
     server = start_server(carbon_home())
-    status, _, body = server.request("/test-pack/node", https=True)
-    assert status == 200
-    assert json.loads(body)["https_port"] == server.https_port
-    _, headers, _ = server.request("/carbon/", https=True)
-    assert headers["Set-Cookie"].endswith("; Path=/; HttpOnly; Secure")
+    response = server.request("/test-pack/node", https=True)
+    assert response.status == 200
+    assert json.loads(response.body)["https_port"] == server.https_port
+    response = server.request("/carbon/", https=True)
+    assert response.headers["Set-Cookie"].endswith("; Path=/; HttpOnly; Secure")
 
 
 def test_session_cookie_carries_jvm_route(carbon_home, start_server):
     home = carbon_home()
     home.replace(CATALINA, '<Engine name="Catalina" defaultHost="localhost">', '<Engine name="Catalina" defaultHost="localhost" jvmRoute="p1-worker-1">')
     server = start_server(home)
-    _, headers, body = server.request("/test-pack/node")
-    assert re.fullmatch(r"JSESSIONID=[0-9A-F]{32}\.p1-worker-1; Path=/; HttpOnly", headers["Set-Cookie"])
-    assert json.loads(body)["jvm_route"] == "p1-worker-1"
-    _, headers, _ = server.request("/test-pack/node", headers={"Cookie": "JSESSIONID=0123456789ABCDEF0123456789ABCDEF.p1-worker-1"})
-    assert headers["Set-Cookie"] is None
+    response = server.request("/test-pack/node")
+    assert re.fullmatch(r"JSESSIONID=[0-9A-F]{32}\.p1-worker-1; Path=/; HttpOnly", response.headers["Set-Cookie"])
+    assert json.loads(response.body)["jvm_route"] == "p1-worker-1"
+    response = server.request("/test-pack/node", headers={"Cookie": "JSESSIONID=0123456789ABCDEF0123456789ABCDEF.p1-worker-1"})
+    assert response.headers["Set-Cookie"] is None
 
 
 def test_manager_deploys_and_serves_file(carbon_home, start_server):
     home = carbon_home()
     server = start_server(home)
-    status, headers, _ = server.request("/test-pack/webapps/shop/index.html", method="PUT", data=b"<p>shop</p>")
-    assert status == 201
-    assert headers["Location"] == "/shop/index.html"
+    response = server.request("/test-pack/webapps/shop/index.html", method="PUT", data=b"<p>shop</p>")
+    assert response.status == 201
+    assert response.headers["Location"] == "/shop/index.html"
     assert (home / "repository/deployment/server/webapps/shop/index.html").read_bytes() == b"<p>shop</p>"
 
-    status, headers, body = server.request("/shop/")
-    assert status == 200
-    assert body == b"<p>shop</p>"
-    assert headers["Content-Type"] == "text/html"
-    assert headers["X-Carbon-Node"]
+    response = server.request("/shop/")
+    assert response.status == 200
+    assert response.body == b"<p>shop</p>"
+    assert response.headers["Content-Type"] == "text/html"
+    assert response.headers["X-Carbon-Node"]
     assert "Deployed web application file shop/index.html (11 bytes)" in server.log()
 
-    status, _, body = server.request("/carbon-test-sample/index.html")
-    assert status == 200
-    assert b"Carbon test pack sample" in body
-    assert server.request("/carbon-test-sample/missing.html")[0] == 404
+    response = server.request("/carbon-test-sample/index.html")
+    assert response.status == 200
+    assert b"Carbon test pack sample" in response.body
+    assert server.request("/carbon-test-sample/missing.html").status == 404
 
 
-def test_paths_outside_webapps_are_refused(carbon_home, start_server):
+def test_paths_outside_webapps_rejected(carbon_home, start_server):
     home = carbon_home()
     server = start_server(home)
-    assert server.request("/carbon-test-sample/../../../../conf/carbon.xml")[0] == 404
-    assert server.request("/carbon-test-sample/%2e%2e/%2e%2e/%2e%2e/%2e%2e/conf/carbon.xml")[0] == 404
-    assert server.request("/test-pack/webapps/shop/..%2f..%2f..%2fevil.txt", method="PUT", data=b"x")[0] == 400
+    assert server.request("/carbon-test-sample/../../../../conf/carbon.xml").status == 404
+    assert server.request("/carbon-test-sample/%2e%2e/%2e%2e/%2e%2e/%2e%2e/conf/carbon.xml").status == 404
+    assert server.request("/test-pack/webapps/shop/..%2f..%2f..%2fevil.txt", method="PUT", data=b"x").status == 400
     assert not (home / "repository/evil.txt").exists()
 
 
-def test_worker_hides_console_and_refuses_deployment(carbon_home, start_server):
+def test_worker_hides_console_rejects_deploy(carbon_home, start_server):
     home = carbon_home()
     server = start_server(home, "-DworkerNode=true")
-    assert server.request("/carbon/")[0] == 404
-    assert server.request("/carbon/admin/login.jsp")[0] == 404
-    status, _, _ = server.request("/test-pack/webapps/shop/index.html", method="PUT", data=b"<p>shop</p>")
-    assert status == 403
+    assert server.request("/carbon/").status == 404
+    assert server.request("/carbon/admin/login.jsp").status == 404
+    response = server.request("/test-pack/webapps/shop/index.html", method="PUT", data=b"<p>shop</p>")
+    assert response.status == 403
     assert not (home / "repository/deployment/server/webapps/shop").exists()
     assert "deployment is not allowed on a worker node" in server.log()
     assert server.get_json("/test-pack/node")["worker_node"] is True
-    assert server.request("/carbon-test-sample/")[0] == 200
+    assert server.request("/carbon-test-sample/").status == 200
     assert "Mgt Console URL" not in server.log()
 
 
@@ -168,15 +169,15 @@ def test_start_script_line_makes_worker(carbon_home, start_server):
     home.replace("bin/wso2server.sh", "    -DworkerNode=false \\\n", "    -DworkerNode=true \\\n")
     server = start_server(home)
     assert server.get_json("/test-pack/node")["worker_node"] is True
-    assert server.request("/carbon/")[0] == 404
+    assert server.request("/carbon/").status == 404
 
 
 def test_esb_serves_passthrough_ports(carbon_home, start_server):
     server = start_server(carbon_home("wso2esb", "4.9.0"))
     node = server.get_json("/test-pack/node")
     assert node["passthrough_ports"] == {"http": 8280 + server.offset, "https": 8243 + server.offset}
-    assert server.request("/carbon-test-sample/", port=8280 + server.offset)[0] == 200
-    assert server.request("/carbon-test-sample/", https=True, port=8243 + server.offset)[0] == 200
+    assert server.request("/carbon-test-sample/", port=8280 + server.offset).status == 200
+    assert server.request("/carbon-test-sample/", https=True, port=8243 + server.offset).status == 200
 
 
 # Refused starts
@@ -225,13 +226,14 @@ def clustered_home(carbon_home, host, port, members, domain="wso2.as.domain", su
     return home
 
 
-def test_two_members_form_cluster_and_third_domain_is_rejected(carbon_home, start_server, member_port):
+def test_cluster_join_reject_and_leave(carbon_home, start_server, member_port):
     manager_address = ("127.0.0.2", member_port("127.0.0.2"))
     worker_address = ("127.0.0.3", member_port("127.0.0.3"))
     manager = start_server(clustered_home(carbon_home, *manager_address, [manager_address], sub_domain="mgt"), env=LOOPBACK_ENV)
     worker = start_server(clustered_home(carbon_home, *worker_address, [manager_address]), "-DworkerNode=true", env=LOOPBACK_ENV)
 
-    assert wait_for(lambda: len(member_ids(manager)) == 2 and len(member_ids(worker)) == 2), manager.log() + worker.log()
+    assert wait_for(lambda: len(member_ids(manager)) == 2), manager.log()
+    assert wait_for(lambda: len(member_ids(worker)) == 2), worker.log()
     assert member_ids(manager) == member_ids(worker)
     view = manager.get_json("/test-pack/cluster")
     assert view["enabled"] is True
@@ -249,8 +251,7 @@ def test_two_members_form_cluster_and_third_domain_is_rejected(carbon_home, star
         assert "Cluster domain: wso2.as.domain" in log
         assert "Using wka based membership management scheme" in log
         assert "Cluster initialization completed" in log
-        assert re.search(r"^TID: \[-1234\] \[\] \[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\]  INFO \{org\.wso2\.carbon\.core\.clustering\.hazelcast\.wka\.WKABasedMembershipScheme\} -  Member joined \[",
-                         log, re.MULTILINE)
+        assert re.search(JOINED_LINE, log, re.MULTILINE)
 
     other_address = ("127.0.0.4", member_port("127.0.0.4"))
     other = start_server(clustered_home(carbon_home, *other_address, [manager_address], domain="wso2.esb.domain"), env=LOOPBACK_ENV)
@@ -267,7 +268,7 @@ def test_two_members_form_cluster_and_third_domain_is_rejected(carbon_home, star
     assert wait_for(lambda: len(member_ids(manager)) == 1)
 
 
-def test_members_learn_each_other_through_a_common_member(carbon_home, start_server, member_port):
+def test_members_mesh_through_hub(carbon_home, start_server, member_port):
     hub = ("127.0.0.2", member_port("127.0.0.2"))
     first = ("127.0.0.3", member_port("127.0.0.3"))
     second = ("127.0.0.4", member_port("127.0.0.4"))
@@ -278,7 +279,7 @@ def test_members_learn_each_other_through_a_common_member(carbon_home, start_ser
     ]
     assert wait_for(lambda: all(len(member_ids(server)) == 3 for server in servers)), "\n".join(server.log() for server in servers)
     assert member_ids(servers[1]) == member_ids(servers[2])
-    assert servers[2].wait_for_log(":%d" % first[1])  # the Member joined line of the member it was never told about
+    assert servers[2].wait_for_log(":%d" % first[1])  # the second member learned of the first only from the hub
 
 
 def test_killed_member_is_detected(carbon_home, start_server, member_port):
@@ -291,6 +292,22 @@ def test_killed_member_is_detected(carbon_home, start_server, member_port):
     victim.process.wait(timeout=5)
     assert survivor.wait_for_log("Member left [")
     assert wait_for(lambda: len(member_ids(survivor)) == 1)
+
+
+def test_stalled_member_is_detected(carbon_home, start_server, member_port):
+    first = ("127.0.0.2", member_port("127.0.0.2"))
+    second = ("127.0.0.3", member_port("127.0.0.3"))
+    survivor = start_server(clustered_home(carbon_home, *first, [first, second]), env=LOOPBACK_ENV)
+    stalled = start_server(clustered_home(carbon_home, *second, [first, second]), env=LOOPBACK_ENV)
+    assert wait_for(lambda: len(member_ids(survivor)) == 2)
+    # A stopped process keeps its connections open but sends no heartbeats.
+    stalled.process.send_signal(signal.SIGSTOP)
+    try:
+        assert survivor.wait_for_log("no heartbeat for 5 seconds", timeout=cluster.HEARTBEAT_TIMEOUT + 5)
+        assert survivor.wait_for_log("Member left [")
+        assert len(member_ids(survivor)) == 1
+    finally:
+        stalled.process.send_signal(signal.SIGCONT)
 
 
 def test_member_port_in_use_stops_start(carbon_home, start_server, member_port):
@@ -312,7 +329,7 @@ def shared_registry_home(carbon_home, mariadb, database, read_only, user="regadm
     return home
 
 
-def test_setup_creates_tables_and_manager_records_start(carbon_home, start_server, mariadb):
+def test_setup_tables_and_start_record(carbon_home, start_server, mariadb):
     mariadb.create_database("REG_SETUP", "regadmin", "regpass-1")
     manager = start_server(shared_registry_home(carbon_home, mariadb, "REG_SETUP", read_only=False), "-Dsetup")
     tables = {row[0] for row in mariadb.query("REG_SETUP", "SHOW TABLES")}
@@ -329,7 +346,7 @@ def test_setup_creates_tables_and_manager_records_start(carbon_home, start_serve
     assert len(mariadb.query("REG_SETUP", "SELECT * FROM REG_LOG")) == 1
 
 
-def test_empty_database_without_setup_stops_start(carbon_home, start_server, mariadb):
+def test_empty_database_stops_start(carbon_home, start_server, mariadb):
     mariadb.create_database("REG_EMPTY", "regadmin", "regpass-1")
     server = start_server(shared_registry_home(carbon_home, mariadb, "REG_EMPTY", read_only=False), wait=False)
     assert server.wait_exit() == 1
@@ -337,7 +354,7 @@ def test_empty_database_without_setup_stops_start(carbon_home, start_server, mar
     assert mariadb.query("REG_EMPTY", "SHOW TABLES") == ()
 
 
-def test_worker_with_read_only_mount_does_not_set_up(carbon_home, start_server, mariadb):
+def test_read_only_worker_skips_setup(carbon_home, start_server, mariadb):
     mariadb.create_database("REG_WORKER", "regadmin", "regpass-1")
     server = start_server(shared_registry_home(carbon_home, mariadb, "REG_WORKER", read_only=True), "-DworkerNode=true", "-Dsetup", wait=False)
     assert server.wait_exit() == 1
