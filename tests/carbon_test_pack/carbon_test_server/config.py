@@ -285,8 +285,8 @@ def _read_clustering(axis2):
 
     base = "/axisconfig/clustering"
     if clustering.membership_scheme != "wka":
-        raise ConfigError("%s: %s/parameter[@name='membershipScheme'] is %r. The Carbon test pack implements only the wka scheme;"
-                          " set it to wka." % (AXIS2, base, clustering.membership_scheme))
+        raise ConfigError("%s: %s/parameter[@name='membershipScheme'] is %r, but the Carbon test pack implements only the wka scheme."
+                          " Set it to wka." % (AXIS2, base, clustering.membership_scheme))
     if not clustering.domain:
         raise ConfigError("%s: %s/parameter[@name='domain'] is empty. Set the cluster domain." % (AXIS2, base))
     host = clustering.local_member_host

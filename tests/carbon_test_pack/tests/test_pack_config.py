@@ -211,7 +211,7 @@ def test_enabled_multicast_is_rejected(carbon_home):
     home = carbon_home()
     home.enable_clustering("wso2.as.domain", "172.28.1.21", 4100, [("172.28.1.31", 4200)])
     home.replace(AXIS2, '<parameter name="membershipScheme">wka</parameter>', '<parameter name="membershipScheme">multicast</parameter>')
-    assert "parameter[@name='membershipScheme'] is 'multicast'. The Carbon test pack implements only the wka scheme" in rejection_message(home)
+    assert "parameter[@name='membershipScheme'] is 'multicast', but the Carbon test pack implements only the wka scheme" in rejection_message(home)
 
 
 def test_disabled_clustering_ignores_its_parameters(carbon_home):

@@ -46,23 +46,36 @@ def test_start_script_requires_executable_java(carbon_home, start_server, tmp_pa
     assert "no-java/bin/java is not an executable file" in server.stderr()
 
 
-def test_start_and_stop_in_background(carbon_home, java_home, port_offset):
+def test_start_restart_and_stop_in_background(carbon_home, java_home, port_offset):
     home = carbon_home()
     env = {"JAVA_HOME": str(java_home), "PATH": "/usr/bin:/bin", "CARBON_TEST_PACK_PYTHON": sys.executable}
     log = home / "repository/logs/wso2carbon.log"
-    script = str(home / "bin/wso2server.sh")
-    started = subprocess.run(["sh", script, "start", "-DportOffset=%d" % port_offset()], env=env, capture_output=True, text=True, timeout=10, check=False)
+    pid_file = home / "wso2carbon.pid"
+    offset_option = "-DportOffset=%d" % port_offset()
+
+    def run(*arguments):
+        return subprocess.run(["sh", str(home / "bin/wso2server.sh"), *arguments], env=env, capture_output=True, text=True, timeout=40, check=False)
+
+    started = run("start", offset_option)
     try:
         assert started.returncode == 0, started.stderr
-        pid = int((home / "wso2carbon.pid").read_text())
-        assert wait_for(lambda: log.exists() and "WSO2 Carbon started in" in log.read_text())
-        assert _alive(pid)
+        first_pid = int(pid_file.read_text())
+        assert wait_for(lambda: log.exists() and log.read_text().count("WSO2 Carbon started in") == 1)
+        assert _alive(first_pid)
+
+        restarted = run("restart", offset_option)
+        assert restarted.returncode == 0, restarted.stderr
+        second_pid = int(pid_file.read_text())
+        assert second_pid != first_pid
+        assert not _alive(first_pid)
+        assert wait_for(lambda: log.read_text().count("WSO2 Carbon started in") == 2), log.read_text()
+        assert _alive(second_pid)
     finally:
-        stopped = subprocess.run(["sh", script, "stop"], env=env, capture_output=True, text=True, timeout=40, check=False)
+        stopped = run("stop")
     assert stopped.returncode == 0, stopped.stderr
-    assert not (home / "wso2carbon.pid").exists()
-    assert not _alive(pid)
-    assert "Stopped the Carbon test pack server" in log.read_text()
+    assert not pid_file.exists()
+    assert not _alive(second_pid)
+    assert log.read_text().count("Stopped the Carbon test pack server") == 2
 
 
 def _alive(pid):
