@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Configure two unpacked test packs as a manager and a worker with carbon_install and
+# carbon_manage_service false, and prove that only the product's configuration changed.
+# A check run changes no file. A real run changes only repository/conf/* and
+# bin/wso2server.sh, plus their .orig backups. A second run changes nothing.
+set -euxo pipefail
+
+target_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+collection_root="$(cd "${target_dir}/../../../.." && pwd)"
+python="${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}"
+
+work_dir="$(mktemp -d)"
+trap 'rm -rf "${work_dir}"' EXIT
+
+"${python}" "${collection_root}/tests/carbon_test_pack/make_pack.py" \
+    --product wso2as --version 5.3.0 --output-dir "${work_dir}/packs"
+for node in manager worker; do
+    mkdir "${work_dir}/${node}"
+    unzip -q "${work_dir}/packs/wso2as-5.3.0.zip" -d "${work_dir}/${node}"
+done
+
+snapshot() {
+    "${python}" "${target_dir}/tree_checksums.py" snapshot "${work_dir}/$1/wso2as-5.3.0" "${work_dir}/$1-$2.json"
+}
+compare() {
+    "${python}" "${target_dir}/tree_checksums.py" compare "${work_dir}/$1-$2.json" "${work_dir}/$1-$3.json" "$4"
+}
+
+run_playbook() {
+    ansible-playbook -i "${target_dir}/inventory.yml" -e "configure_only_dir=${work_dir}" \
+        "${target_dir}/configure.yml" "$@" | tee "${work_dir}/last-run.log"
+}
+
+# Report any host of the last run whose recap shows a change or a failure.
+recap_problems() {
+    sed -n '/^PLAY RECAP/,$p' "${work_dir}/last-run.log" | grep -E 'changed=[1-9]|failed=[1-9]|unreachable=[1-9]' || true
+}
+
+for node in manager worker; do snapshot "${node}" shipped; done
+
+run_playbook --check --diff
+for node in manager worker; do snapshot "${node}" checked; compare "${node}" shipped checked none; done
+
+run_playbook --diff
+for node in manager worker; do snapshot "${node}" configured; compare "${node}" shipped configured configure; done
+
+run_playbook
+problems="$(recap_problems)"
+if [ -n "${problems}" ]; then
+    echo "The second run changed or failed on these hosts, expected no change: ${problems}" >&2
+    exit 1
+fi
+for node in manager worker; do snapshot "${node}" again; compare "${node}" configured again none; done
+
+# The rendered files differ between the node types where carbon_sub_domain selects a value.
+grep -q '<property name="subDomain" value="mgt"/>' "${work_dir}/manager/wso2as-5.3.0/repository/conf/axis2/axis2.xml"
+grep -q '<property name="subDomain" value="worker"/>' "${work_dir}/worker/wso2as-5.3.0/repository/conf/axis2/axis2.xml"
+grep -q -- '-DworkerNode=true' "${work_dir}/worker/wso2as-5.3.0/bin/wso2server.sh"
+grep -q -- '-DworkerNode=false' "${work_dir}/manager/wso2as-5.3.0/bin/wso2server.sh"
