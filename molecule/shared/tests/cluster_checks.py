@@ -1,4 +1,4 @@
-"""Read a node's product files and check them; shared by the tests and the wrong-value test."""
+"""Read a node's product files and check them, for the tests and for the wrong-value test."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def check_members_lists(cluster: Cluster, members_by_node: dict[str, list[tuple[
     """Assert that every node's <members> list names real members and is the same everywhere.
 
     members_by_node maps each Carbon node's name to the list read from its axis2.xml. The first
-    manager's list is the reference; every list must contain all managers and at least one worker.
+    manager's list is the reference, and it must contain all managers and at least one worker.
     """
     known = {(node.member_host, node.member_port): node.name for node in cluster.carbon_nodes}
     expected_entries = ", ".join(f"{host}:{port} ({name})" for (host, port), name in known.items())

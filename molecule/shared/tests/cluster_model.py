@@ -1,9 +1,9 @@
 """Describe the cluster a Molecule scenario built, for the shared verify tests.
 
-The model joins three sources: the scenario's molecule.yml (container names, groups and
-addresses), the inventory Molecule wrote (the example group_vars and host_vars plus the
-test-only extra vars, resolved by Ansible itself) and the defaults that docs/design.md fixes
-for variables the inventory leaves out.
+The model joins three sources. The scenario's molecule.yml gives container names, groups and
+addresses. Ansible resolves the inventory that Molecule wrote, which holds the example group_vars
+and host_vars plus the test-only extra vars. Variables the inventory leaves out get the defaults
+that docs/design.md and the carbon role fix.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def load_platforms(molecule_file: str | None = None) -> list[Platform]:
 
 
 def resolve_inventory_variables(names: list[str]) -> dict[str, dict]:
-    """Template INVENTORY_VARIABLES for each host with Ansible, as converge sees them.
+    """Template INVENTORY_VARIABLES for each host with Ansible, with the values converge uses.
 
     The debug action runs on the controller and does not connect to the containers.
     """

@@ -1,7 +1,7 @@
 """Fixtures for the verify tests that every scenario (pattern1, pattern2, pattern3) shares.
 
 Molecule runs these tests with MOLECULE_FILE, MOLECULE_INVENTORY_FILE and the other MOLECULE_*
-variables set; the node names to parametrise over come from the scenario's molecule.yml.
+variables set. The node names that tests are parametrised over come from the scenario's molecule.yml.
 """
 
 from __future__ import annotations

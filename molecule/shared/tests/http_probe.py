@@ -1,8 +1,8 @@
 """Send HTTP requests from the controller to the scenario's containers with curl.
 
 Every request goes to an address on the scenario's own Docker network. A host name is never
-looked up in DNS: curl's --resolve pins it to the given address, so the load balancer sees the
-name in SNI and in the Host header while the connection goes to the container.
+looked up in DNS. curl's --resolve pins it to the given address, so the request carries the name
+in SNI and in the Host header while the connection goes to the container.
 """
 
 from __future__ import annotations

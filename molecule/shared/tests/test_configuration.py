@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from cluster_checks import (
     AXIS2_XML,
     CARBON_NAMESPACES,
@@ -20,11 +22,12 @@ from cluster_checks import (
     read_xml,
     xpath_text,
 )
+from http_probe import request
 
 HAZELCAST_AGENT = "org.wso2.carbon.core.clustering.hazelcast.HazelcastClusteringAgent"
 REGISTRY_JNDI = "jdbc/WSO2RegistryDB"
 USER_STORE_JNDI = "jdbc/WSO2UMDB"
-WORKER_FLAG = "-DworkerNode=true"
+WORKER_FLAG_PATTERN = re.compile(r"-DworkerNode=(true|false)\b")
 
 
 def test_axis2_clustering(cluster, hosts, carbon_node_name):
@@ -88,7 +91,7 @@ def test_carbon_xml(cluster, hosts, carbon_node_name):
         )
 
 
-def test_catalina_proxy_ports(cluster, hosts, carbon_node_name):
+def test_catalina_proxy_ports_and_route(cluster, hosts, carbon_node_name):
     node = cluster.nodes[carbon_node_name]
     root = read_xml(hosts[node.name], node, CATALINA_SERVER_XML)
     behind_load_balancer = (node.is_manager and cluster.expose_manager) or (node.is_worker and not cluster.is_esb)
@@ -101,6 +104,7 @@ def test_catalina_proxy_ports(cluster, hosts, carbon_node_name):
             assert_xpath(node, CATALINA_SERVER_XML, root, xpath, port)
         else:
             assert_xpath_absent(node, CATALINA_SERVER_XML, root, xpath)
+    assert_xpath(node, CATALINA_SERVER_XML, root, "/Server/Service/Engine/@jvmRoute", node.jvm_route)
 
 
 def test_registry_mounts(cluster, hosts, carbon_node_name):
@@ -152,10 +156,40 @@ def test_worker_start_flag(cluster, hosts, carbon_node_name):
     unit = host.file(unit_path)
     assert unit.exists, f"{node.name}: {unit_path} does not exist"
     script_path = product_path(node, WSO2SERVER_SH)
-    sources = {unit_path: unit.content_string, script_path: host.file(script_path).content_string}
 
-    carrying_flag = [path for path, text in sources.items() if WORKER_FLAG in text]
-    if node.is_worker:
-        assert carrying_flag, f"{node.name}: neither {unit_path} nor {script_path} contains {WORKER_FLAG}"
-    else:
-        assert not carrying_flag, f"{node.name}: {carrying_flag} contain {WORKER_FLAG}, which a manager must not have"
+    # A -D argument on the command line overrides the script's own flag line.
+    exec_start = [line for line in unit.content_string.splitlines() if line.startswith("ExecStart=")]
+    unit_flags = WORKER_FLAG_PATTERN.findall("\n".join(exec_start))
+    script_flags = [
+        match.group(1)
+        for line in host.file(script_path).content_string.splitlines()
+        if not line.lstrip().startswith("#")
+        for match in [WORKER_FLAG_PATTERN.search(line)]
+        if match
+    ]
+    effective = (unit_flags or script_flags or ["false"])[-1]
+    expected = "true" if node.is_worker else "false"
+    assert effective == expected, (
+        f"{node.name}: the service starts with -DworkerNode={effective} "
+        f"({unit_path} ExecStart passes {unit_flags or 'no flag'}, {script_path} sets {script_flags or 'no flag'}), "
+        f"expected -DworkerNode={expected}"
+    )
+
+
+def test_running_server_reports_role(cluster, carbon_node_name):
+    node = cluster.nodes[carbon_node_name]
+    response = request(node.address, node.http_port, "/test-pack/node")
+    assert response.status == 200, f"{node.name}: {response.describe()}"
+    report = response.json()
+
+    expected = {
+        "node": node.name,
+        "sub_domain": node.sub_domain,
+        "worker_node": node.is_worker,
+        "registry_read_only": node.is_worker,
+        "host_name": cluster.worker_hostname,
+        "mgt_host_name": cluster.manager_hostname if node.is_manager else None,
+        "jvm_route": node.jvm_route,
+    }
+    for key, value in expected.items():
+        assert report.get(key) == value, f"{node.name}: {response.url} reports {key}={report.get(key)!r}, expected {value!r}"

@@ -11,8 +11,8 @@ from cluster_checks import product_path
 from http_probe import request
 
 DEPLOYMENT_DIR = "repository/deployment/server"
-# The scenarios set carbon_deployment_sync_interval to 5 s; one rsync run to two workers
-# takes well under a second, so 60 s leaves room for a slow machine.
+# The scenarios set carbon_deployment_sync_interval to 5 s. The bound is an estimate that leaves
+# room for a slow, shared machine.
 SYNC_TIMEOUT = 60
 POLL_INTERVAL = 1
 
@@ -61,7 +61,8 @@ def test_artifact_reaches_every_worker(cluster, hosts, artifact):
 
     for worker in cluster.workers:
         direct = request(worker.address, worker_http_port(cluster, worker), f"/{webapp}/index.html")
-        assert direct.status == 200 and direct.body == content, f"{worker.name}: {direct.describe()}"
+        assert direct.status == 200, f"{worker.name}: {direct.describe()}"
+        assert direct.body == content, f"{worker.name}: {direct.url} returned {direct.body!r}, expected {content!r}"
 
     for lb in cluster.load_balancer_for("worker"):
         served_by = set()
@@ -76,7 +77,10 @@ def test_artifact_reaches_every_worker(cluster, hosts, artifact):
                 host_name=cluster.worker_hostname,
                 cookies={"JSESSIONID": session} if session else None,
             )
-            assert through_lb.status == 200 and through_lb.body == content, f"{lb.name}: {through_lb.describe()}"
+            assert through_lb.status == 200, f"{lb.name}: {through_lb.describe()}"
+            assert through_lb.body == content, (
+                f"{lb.name}: {through_lb.url} returned {through_lb.body!r}, expected {content!r}"
+            )
             served_by.add(node.json()["node"])
         assert served_by == {worker.name for worker in cluster.workers}, (
             f"{lb.name}: requests for /{webapp}/index.html were served by {sorted(served_by)} only"

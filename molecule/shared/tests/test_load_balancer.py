@@ -12,9 +12,9 @@ import pytest
 
 from http_probe import request
 
-# New sessions per worker when checking that every worker gets its turn. nginx keeps one
-# round-robin position per worker process, so two processes can each start at the same
-# upstream server; four requests per upstream server still reach each one at least once.
+# New sessions sent per worker when checking that every worker gets its turn. Without a shared
+# zone, each nginx worker process keeps its own round-robin position, so two processes can both
+# start at the same upstream server. Any process that gets two requests reaches both servers.
 REQUESTS_PER_WORKER = 4
 STICKY_REQUESTS = 6
 SCHEMES = {"http": 80, "https": 443}
