@@ -281,17 +281,21 @@ def test_good_pack_passes(tmp_path, worker):
     assert evidence['worker_profile'] is True
 
 
-def test_pack_not_extracted(tmp_path):
-    pack = build_zip(tmp_path)
-    before = list_tree(tmp_path)
-    cwd_before = list_tree(os.getcwd())
+def test_pack_not_extracted(tmp_path, monkeypatch):
+    pack_dir = tmp_path / 'packs'
+    pack_dir.mkdir()
+    pack = build_zip(pack_dir)
+    # An empty working directory of its own, so files written there would show up.
+    work_dir = tmp_path / 'work'
+    work_dir.mkdir()
+    monkeypatch.chdir(work_dir)
 
     result, error = support.evaluate('wso2as', '5.3.0', pack=pack)
 
     assert error is None
     assert result['evidence']['worker_profile'] is True
-    assert list_tree(tmp_path) == before == ['wso2as-5.3.0.zip']
-    assert list_tree(os.getcwd()) == cwd_before
+    assert list_tree(str(pack_dir)) == ['wso2as-5.3.0.zip']
+    assert list_tree(str(work_dir)) == []
 
 
 def test_pack_missing_worker_profile(tmp_path):
