@@ -66,7 +66,7 @@ def test_artifact_reaches_every_worker(cluster, hosts, artifact):
 
     for lb in cluster.load_balancer_for("worker"):
         served_by = set()
-        for _ in range(4 * len(cluster.workers)):
+        for attempt in range(4 * len(cluster.workers)):
             node = request(lb.address, 80, "/test-pack/node", host_name=cluster.worker_hostname)
             assert node.status == 200, f"{lb.name}: {node.describe()}"
             session = node.cookie("JSESSIONID")

@@ -30,7 +30,7 @@ def serving(cluster, sub_domain: str):
 def test_new_sessions_reach_every_worker(cluster, scheme):
     for lb in serving(cluster, "worker"):
         served_by = Counter()
-        for _ in range(REQUESTS_PER_WORKER * len(cluster.workers)):
+        for attempt in range(REQUESTS_PER_WORKER * len(cluster.workers)):
             response = request(
                 lb.address, SCHEMES[scheme], "/test-pack/node", host_name=cluster.worker_hostname, scheme=scheme
             )

@@ -41,7 +41,7 @@ def listening_sockets(host, protocol_flag: str) -> list[tuple[str, int, str]]:
     for line in host.check_output(f"ss -H -n -l -p {protocol_flag}").splitlines():
         fields = line.split()
         local = fields[3]
-        address, _, port = local.rpartition(":")
+        address, port = local.rsplit(":", 1)
         if address.startswith(DOCKER_DNS_ADDRESS):
             continue
         process = fields[5] if len(fields) > 5 else ""
@@ -52,7 +52,7 @@ def listening_sockets(host, protocol_flag: str) -> list[tuple[str, int, str]]:
 def test_tcp_ports(cluster, hosts, node_name):
     node = cluster.nodes[node_name]
     sockets = listening_sockets(hosts[node.name], "-t")
-    listening = {port for _, port, _ in sockets}
+    listening = {port for address, port, process in sockets}
 
     missing = required_ports(cluster, node) - listening
     assert not missing, f"{node.name}: nothing listens on TCP {sorted(missing)}; listening: {sorted(sockets)}"

@@ -49,4 +49,4 @@ def test_members_check_names_wrong_port(cluster, hosts):
     assert str(wrong_port) in message, f"the failure message does not name the port {wrong_port}: {message}"
 
     restored = read_members(read_xml(host, worker, AXIS2_XML))
-    assert wrong_port not in [port for _, port in restored], f"{worker.name}: {path} still lists port {wrong_port}"
+    assert wrong_port not in [port for host_name, port in restored], f"{worker.name}: {path} still lists port {wrong_port}"
