@@ -57,3 +57,10 @@ grep -q '<property name="subDomain" value="mgt"/>' "${work_dir}/manager/wso2as-5
 grep -q '<property name="subDomain" value="worker"/>' "${work_dir}/worker/wso2as-5.3.0/repository/conf/axis2/axis2.xml"
 grep -q -- '-DworkerNode=true' "${work_dir}/worker/wso2as-5.3.0/bin/wso2server.sh"
 grep -q -- '-DworkerNode=false' "${work_dir}/manager/wso2as-5.3.0/bin/wso2server.sh"
+
+# The manager keeps the extra datasource of its inventory, and the worker has none.
+grep -q '<name>EXTRA_TEST_DB</name>' "${work_dir}/manager/wso2as-5.3.0/repository/conf/datasources/master-datasources.xml"
+if grep -q 'EXTRA_TEST_DB' "${work_dir}/worker/wso2as-5.3.0/repository/conf/datasources/master-datasources.xml"; then
+    echo "The worker's master-datasources.xml contains the manager's extra datasource." >&2
+    exit 1
+fi
