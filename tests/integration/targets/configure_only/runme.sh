@@ -6,13 +6,28 @@
 set -euxo pipefail
 
 target_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-collection_root="$(cd "${target_dir}/../../../.." && pwd)"
 python="${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}"
+
+# The test pack generator is not part of the target, so look for it in the checkout around this
+# target and then in the collections that ansible-test puts on ANSIBLE_COLLECTIONS_PATH.
+make_pack=""
+for root in "${target_dir}/../../../.." ${ANSIBLE_COLLECTIONS_PATH//:/ }; do
+    for candidate in "${root}/tests/carbon_test_pack/make_pack.py" \
+            "${root}/ansible_collections/wso2_carbon/clustering/tests/carbon_test_pack/make_pack.py"; do
+        if [[ -z "${make_pack}" && -f "${candidate}" ]]; then
+            make_pack="${candidate}"
+        fi
+    done
+done
+if [[ -z "${make_pack}" ]]; then
+    echo "tests/carbon_test_pack/make_pack.py not found next to this target or on ANSIBLE_COLLECTIONS_PATH" >&2
+    exit 1
+fi
 
 work_dir="$(mktemp -d)"
 trap 'rm -rf "${work_dir}"' EXIT
 
-"${python}" "${collection_root}/tests/carbon_test_pack/make_pack.py" \
+"${python}" "${make_pack}" \
     --product wso2as --version 5.3.0 --output-dir "${work_dir}/packs"
 for node in manager worker; do
     mkdir "${work_dir}/${node}"

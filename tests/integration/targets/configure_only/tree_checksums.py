@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Record or compare the SHA-256 of every file below a directory.
 
 snapshot DIR OUT   writes {relative path: sha256} of every regular file below DIR to OUT (JSON).
@@ -21,7 +20,7 @@ ALLOWED_FILES = ('bin/wso2server.sh',)
 
 def snapshot(root):
     checksums = {}
-    for directory, _, files in os.walk(root):
+    for directory, _subdirectories, files in os.walk(root):
         for name in files:
             path = os.path.join(directory, name)
             if os.path.islink(path) or not os.path.isfile(path):
