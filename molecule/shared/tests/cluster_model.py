@@ -1,7 +1,7 @@
 """Describe the cluster a Molecule scenario built, for the shared verify tests.
 
 The model joins three sources. The scenario's molecule.yml gives container names, groups and
-addresses. Ansible resolves the inventory that Molecule wrote, which holds the example group_vars
+addresses. Ansible resolves the inventory that Molecule wrote, which contains the example group_vars
 and host_vars plus the test-only extra vars. Variables the inventory leaves out get the defaults
 that docs/design.md and the carbon role fix.
 """
@@ -286,7 +286,7 @@ class Cluster:
         return serving
 
     def secrets(self) -> dict[str, str]:
-        """Return the test passwords by variable name; none of them may appear in a log."""
+        """Return the test passwords by variable name. None of them may appear in a log."""
         found = {}
         for node in self.nodes.values():
             for name in ("carbon_db_password", "carbon_admin_password"):

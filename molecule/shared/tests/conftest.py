@@ -50,6 +50,6 @@ def cluster() -> Cluster:
 
 @pytest.fixture(scope="session")
 def hosts(cluster: Cluster) -> dict:
-    """Return a testinfra host per container; commands run through `docker exec`."""
+    """Return a testinfra host per container. Commands run through `docker exec`."""
     inventory = inventory_dir()
     return {name: testinfra.get_host(f"ansible://{name}?ansible_inventory={inventory}") for name in cluster.nodes}

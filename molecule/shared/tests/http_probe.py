@@ -19,7 +19,7 @@ DEFAULT_TIMEOUT = 10
 
 @dataclass
 class Response:
-    """Outcome of one request; status 0 means no HTTP response (see error)."""
+    """Outcome of one request. Status 0 means that no HTTP response came back (see error)."""
 
     url: str
     status: int

@@ -1,4 +1,4 @@
-"""An artifact deployed on the active manager reaches every worker; workers refuse to deploy."""
+"""An artifact deployed on the active manager reaches every worker, and workers reject deployments."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def worker_http_port(cluster, node) -> int:
 
 @pytest.fixture
 def artifact(cluster, hosts):
-    """Deploy a uniquely named file on the active manager; remove it from there afterwards."""
+    """Deploy a uniquely named file on the active manager, and remove it from there afterwards."""
     if cluster.deployment_sync != "rsync":
         pytest.skip(f"carbon_deployment_sync is {cluster.deployment_sync}; this test covers rsync")
     manager = cluster.active_manager

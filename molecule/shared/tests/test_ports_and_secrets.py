@@ -9,7 +9,7 @@ from cluster_checks import product_path
 
 # Docker's embedded DNS server listens inside every container on a user-defined network.
 DOCKER_DNS_ADDRESS = "127.0.0.11"
-# sshd is how Ansible reaches real hosts, so every node may keep it; the base image enables it.
+# sshd is how Ansible reaches real hosts, so every node may keep it. The base image enables it.
 SSH_PORT = 22
 
 
