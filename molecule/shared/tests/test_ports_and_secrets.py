@@ -92,10 +92,10 @@ def test_password_files_not_world_readable(cluster, hosts, node_name):
 
     if node.is_carbon:
         datasources = product_path(node, "repository/conf/datasources/master-datasources.xml")
-        assert datasources in holders, f"{node.name}: {datasources} holds no database password, so the search is broken"
+        assert datasources in holders, f"{node.name}: {datasources} contains no database password, so the search for password files is broken"
     for path in holders:
         mode = host.file(path).mode
-        assert not mode & stat.S_IROTH, f"{node.name}: {path} holds a password and has mode {mode:04o}; expected no access for others"
+        assert not mode & stat.S_IROTH, f"{node.name}: {path} contains a password and has mode {mode:04o}, expected no access for others"
 
 
 def test_passwords_absent_from_logs(cluster, hosts, node_name):
