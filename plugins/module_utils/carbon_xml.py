@@ -278,6 +278,19 @@ def _find_creation_parent(tree, edit, namespaces):
     return parents[0], name
 
 
+def _find_fragment_parent(tree, xpath, parent_xpath, namespaces):
+    """Return the one element under which a fragment for an unmatched XPath with a predicate belongs."""
+    if not parent_xpath or parent_xpath.endswith('/'):
+        raise CarbonXmlError("Edit %s matches nothing, and it has no parent path to add the fragment under. Write "
+                             "the XPath as <parent path>/<step>." % xpath)
+    parents = _evaluate(tree, parent_xpath, namespaces, xpath)
+    if len(parents) != 1:
+        raise CarbonXmlError("Edit %s matches nothing, and its parent %s matches %d elements, so there is no one "
+                             "place for the fragment. Make the parent path select exactly one element."
+                             % (xpath, parent_xpath, len(parents)))
+    return parents[0]
+
+
 def _evaluate(context, xpath, namespaces, label):
     """Evaluate an XPath and return the matched elements, or raise CarbonXmlError."""
     try:
@@ -474,15 +487,25 @@ def _apply_element(tree, edit, namespaces, matches):
     """Replace every match with the fragment, or add the fragment when nothing matches."""
     xpath = edit['xpath']
     if not matches:
-        parent, name = _find_creation_parent(tree, edit, namespaces)
+        parent_xpath, step = split_last_step(xpath.strip())
+        if _PLAIN_STEP_RE.match(step):
+            parent, name = _find_creation_parent(tree, edit, namespaces)
+        else:
+            # A last step with a predicate, such as mount[@path='/_system/config'], is checked after the
+            # insertion instead: the new element must then match the whole XPath.
+            parent, name = _find_fragment_parent(tree, xpath, parent_xpath, namespaces), None
         new = _parse_fragment(edit['element'], parent, 'Edit %s' % xpath)
-        if new.tag != name:
+        if name is not None and new.tag != name:
             raise CarbonXmlError("Edit %s: the fragment's root element is %s, but the XPath's last step selects "
                                  "%s, so the next run would add the fragment again. Make them name the same "
                                  "element and namespace." % (xpath, new.tag, name))
         anchor = _find_anchor(parent, edit, namespaces)
         _insert_child(parent, new, anchor)
         _reindent(new, _indentation(_text_before(new)))
+        if name is None and new not in _evaluate(tree, xpath, namespaces, xpath):
+            raise CarbonXmlError("Edit %s: the fragment added under %s does not match the XPath, so the next run "
+                                 "would add it again. Make the fragment's name, attributes or children satisfy "
+                                 "the XPath's predicate." % (xpath, parent_xpath))
         return _change(edit, 'added', None, _serialize_element(new))
 
     replaced = []

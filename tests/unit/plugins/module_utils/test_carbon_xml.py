@@ -262,6 +262,47 @@ def test_clustering_fragment_idempotent():
     assert not second.changed
 
 
+REGISTRY_XML = b"""<wso2registry>
+    <!-- The local registry stays in the embedded database. -->
+    <dbConfig name="wso2registry">
+        <dataSource>jdbc/WSO2CarbonDB</dataSource>
+    </dbConfig>
+</wso2registry>
+"""
+
+MOUNT_EDITS = [
+    {'xpath': "/wso2registry/mount[@path='/_system/config']",
+     'element': '<mount path="/_system/config"><targetPath>/_system/config</targetPath></mount>'},
+    {'xpath': "/wso2registry/mount[@path='/_system/governance']",
+     'element': '<mount path="/_system/governance"><targetPath>/_system/governance</targetPath></mount>',
+     'insert_after': "mount[@path='/_system/config']"},
+]
+
+
+def test_fragments_keyed_by_predicate_added():
+    outcome = apply(REGISTRY_XML, *MOUNT_EDITS, namespaces={})
+    text = outcome.after_bytes.decode('utf-8')
+
+    assert text.index('path="/_system/config"') < text.index('path="/_system/governance"')
+    assert '<!-- The local registry stays in the embedded database. -->' in text
+    assert [change['action'] for change in outcome.changes] == ['added', 'added']
+
+
+def test_fragments_keyed_by_predicate_idempotent():
+    first = apply(REGISTRY_XML, *MOUNT_EDITS, namespaces={})
+    second = apply(first.after_bytes, *MOUNT_EDITS, namespaces={})
+
+    assert first.changed
+    assert not second.changed
+
+
+def test_error_fragment_misses_predicate():
+    assert_error(REGISTRY_XML, {'xpath': "/wso2registry/mount[@path='/_system/config']",
+                                'element': '<mount path="/elsewhere"/>'},
+                 "/wso2registry/mount[@path='/_system/config']", 'does not match the XPath',
+                 namespaces={})
+
+
 def test_clustering_parameter_by_predicate():
     outcome = apply(AXIS2_XML, {'xpath': "/axisconfig/clustering/parameter[@name='domain']",
                                 'value': 'wso2.as.domain'}, namespaces={})
