@@ -276,7 +276,7 @@ class Cluster:
     def db_user(self, node: Node) -> str:
         return str(node.get("carbon_db_user"))
 
-    def load_balancer_for(self, sub_domain: str) -> list[Node]:
+    def load_balancers_for(self, sub_domain: str) -> list[Node]:
         """Return the load balancers that serve a sub-domain (`worker` or `mgt`)."""
         serving = []
         for node in self.load_balancers:

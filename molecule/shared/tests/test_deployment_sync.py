@@ -64,7 +64,7 @@ def test_artifact_reaches_every_worker(cluster, hosts, artifact):
         assert direct.status == 200, f"{worker.name}: {direct.describe()}"
         assert direct.body == content, f"{worker.name}: {direct.url} returned {direct.body!r}, expected {content!r}"
 
-    for lb in cluster.load_balancer_for("worker"):
+    for lb in cluster.load_balancers_for("worker"):
         served_by = set()
         for attempt in range(4 * len(cluster.workers)):
             node = request(lb.address, 80, "/test-pack/node", host_name=cluster.worker_hostname)

@@ -20,15 +20,16 @@ STICKY_REQUESTS = 6
 SCHEMES = {"http": 80, "https": 443}
 
 
-def serving(cluster, sub_domain: str):
-    load_balancers = cluster.load_balancer_for(sub_domain)
+def load_balancers_serving(cluster, sub_domain: str):
+    """Return the load balancers that serve a sub-domain, failing when there is none."""
+    load_balancers = cluster.load_balancers_for(sub_domain)
     assert load_balancers, f"no host in carbon_load_balancers serves the {sub_domain} sub-domain"
     return load_balancers
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
 def test_new_sessions_reach_every_worker(cluster, scheme):
-    for lb in serving(cluster, "worker"):
+    for lb in load_balancers_serving(cluster, "worker"):
         served_by = Counter()
         for attempt in range(REQUESTS_PER_WORKER * len(cluster.workers)):
             response = request(
@@ -45,7 +46,7 @@ def test_new_sessions_reach_every_worker(cluster, scheme):
 
 @pytest.mark.parametrize("scheme", SCHEMES)
 def test_session_stays_on_its_worker(cluster, scheme):
-    for lb in serving(cluster, "worker"):
+    for lb in load_balancers_serving(cluster, "worker"):
         first = request(lb.address, SCHEMES[scheme], "/test-pack/node", host_name=cluster.worker_hostname, scheme=scheme)
         assert first.status == 200, f"{lb.name}: {first.describe()}"
         session = first.cookie("JSESSIONID")
@@ -74,7 +75,7 @@ def test_session_stays_on_its_worker(cluster, scheme):
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("path", ["/carbon", "/carbon/"])
 def test_console_refused_on_worker_hostname(cluster, scheme, path):
-    for lb in serving(cluster, "worker"):
+    for lb in load_balancers_serving(cluster, "worker"):
         response = request(lb.address, SCHEMES[scheme], path, host_name=cluster.worker_hostname, scheme=scheme)
         assert response.status == 403, (
             f"{lb.name}: {response.describe()}; the console must not be reachable through {cluster.worker_hostname}"
@@ -84,7 +85,7 @@ def test_console_refused_on_worker_hostname(cluster, scheme, path):
 def test_manager_hostname_reaches_active_console(cluster):
     if not cluster.expose_manager:
         pytest.skip("carbon_expose_manager is false: no load balancer serves the manager host name")
-    for lb in serving(cluster, "mgt"):
+    for lb in load_balancers_serving(cluster, "mgt"):
         console = request(lb.address, 443, "/carbon/", host_name=cluster.manager_hostname, scheme="https")
         assert console.status == 200, f"{lb.name}: {console.describe()}"
         node = request(lb.address, 443, "/test-pack/node", host_name=cluster.manager_hostname, scheme="https")
@@ -104,7 +105,7 @@ def test_other_load_balancers_ignore_hostname(cluster, sub_domain, scheme):
     hostname = cluster.worker_hostname if sub_domain == "worker" else cluster.manager_hostname
     if not hostname:
         pytest.skip(f"the inventory sets no host name for the {sub_domain} sub-domain")
-    others = [lb for lb in cluster.load_balancers if lb not in cluster.load_balancer_for(sub_domain)]
+    others = [lb for lb in cluster.load_balancers if lb not in cluster.load_balancers_for(sub_domain)]
     if not others:
         pytest.skip(f"every load balancer serves the {sub_domain} sub-domain")
     for lb in others:
