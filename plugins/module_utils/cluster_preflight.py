@@ -33,6 +33,12 @@ MANAGER_MODES = ('active_passive', 'active_active')
 # Hazelcast member port that the roles use when carbon_member_port is undefined.
 DEFAULT_MEMBER_PORT = 4000
 
+# Ports a Carbon node listens on before carbon.xml's port offset is added: the servlet HTTP and HTTPS
+# connectors, and for products with the PassThrough transport also its HTTP and HTTPS listeners.
+SERVLET_PORTS = (9763, 9443)
+PASS_THROUGH_PORTS = (8280, 8243)
+PASS_THROUGH_PRODUCTS = frozenset(['wso2esb', 'wso2am'])
+
 # Set on managers and workers, with the same value on every host that sets them.
 SHARED_VARIABLES = (
     'carbon_cluster_domain',
@@ -61,6 +67,7 @@ VARIABLES = (
     'carbon_sub_domain',
     'carbon_member_host',
     'carbon_member_port',
+    'carbon_port_offset',
     'carbon_worker_hostname',
     'carbon_manager_hostname',
     'carbon_manager_mode',
@@ -101,8 +108,8 @@ def parse_pattern(value):
     return number if number in PATTERNS else None
 
 
-def parse_port(value):
-    """Return a TCP port from an int or a digit string, or None when it is not in 1-65535."""
+def parse_port(value, minimum=1):
+    """Return a TCP port from an int or a digit string, or None when it is not in minimum-65535."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -111,7 +118,7 @@ def parse_port(value):
         number = int(value.strip())
     else:
         return None
-    return number if 1 <= number <= 65535 else None
+    return number if minimum <= number <= 65535 else None
 
 
 def is_placeholder(secret):
@@ -122,10 +129,11 @@ def is_placeholder(secret):
 class _Node(object):
     """One host of the inventory model."""
 
-    def __init__(self, host, groups, variables):
+    def __init__(self, host, groups, variables, default_member_host=None):
         self.host = host
         self.groups = groups
         self.vars = variables
+        self.default_member_host = default_member_host
 
     def get(self, name):
         """Return a variable's value, or None when it is undefined."""
@@ -181,7 +189,7 @@ def _load_nodes(checker, nodes):
             continue
         seen.add(host)
         variables = dict((name, value) for name, value in variables.items() if value is not None)
-        loaded.append(_Node(host, list(groups), variables))
+        loaded.append(_Node(host, list(groups), variables, entry.get('default_member_host') or None))
     return loaded
 
 
@@ -314,6 +322,47 @@ def _check_shared_variables(checker, nodes):
                             'Give the managers their own name, for example mgt.%s.' % worker_hostname)
 
 
+def _service_ports(node):
+    """Return the ports that the node's product listens on besides the member port, or () when unknown."""
+    offset_value = node.get('carbon_port_offset')
+    offset = 0 if offset_value is None else parse_port(offset_value, minimum=0)
+    if offset is None:
+        return ()
+    ports = SERVLET_PORTS
+    if node.get('carbon_product') in PASS_THROUGH_PRODUCTS:
+        ports = ports + PASS_THROUGH_PORTS
+    return tuple(port + offset for port in ports)
+
+
+def _member_address(checker, node):
+    """Return the node's member IPv4 address as text, or None when it is unknown or invalid."""
+    explicit = node.get('carbon_member_host')
+    if explicit is None:
+        # The roles then use the host's default IPv4 address, known once facts are gathered.
+        return node.default_member_host
+    try:
+        address = ipaddress.IPv4Address(explicit.strip()) if isinstance(explicit, str) else None
+    except ValueError:
+        address = None
+    if address is None:
+        checker.problem(node.host, 'carbon_member_host', explicit, 'The member host is not an IPv4 '
+                        'address.', 'Set carbon_member_host to the IPv4 address the other members reach, '
+                        'or remove it to use the default IPv4 address of the host.')
+        return None
+    if address.is_loopback or address.is_unspecified:
+        checker.problem(node.host, 'carbon_member_host', explicit, 'The member host is a loopback or '
+                        'unspecified address, which other members cannot reach.',
+                        'Set carbon_member_host to an address on the cluster network.')
+        return None
+    return str(address)
+
+
+def _describe_address_source(node):
+    if node.get('carbon_member_host') is None:
+        return '%s uses its default IPv4 address' % node.host
+    return '%s sets carbon_member_host' % node.host
+
+
 def _check_members(checker, nodes):
     seen = {}
     for node in nodes:
@@ -324,34 +373,31 @@ def _check_members(checker, nodes):
         if port is None:
             checker.problem(node.host, 'carbon_member_port', port_value, 'The member port is not an integer '
                             'from 1 to 65535.', 'Set carbon_member_port to a free TCP port, such as 4000.')
+        elif port in _service_ports(node):
+            checker.problem(node.host, 'carbon_member_port', port,
+                            'The member port is also an HTTP or HTTPS port of the product on this node (%s, '
+                            'after carbon_port_offset), so the node cannot start.'
+                            % ', '.join(str(service_port) for service_port in _service_ports(node)),
+                            'Set carbon_member_port to a free TCP port, such as 4000.')
 
-        address_value = node.get('carbon_member_host')
-        if address_value is None:
-            # The roles use the host's default IPv4 address, which is only known after fact gathering.
+        address = _member_address(checker, node)
+        if address is None or port is None:
             continue
-        try:
-            address = ipaddress.IPv4Address(str(address_value).strip()) if isinstance(address_value, str) else None
-        except ValueError:
-            address = None
-        if address is None:
-            checker.problem(node.host, 'carbon_member_host', address_value, 'The member host is not an IPv4 '
-                            'address.', 'Set carbon_member_host to the IPv4 address the other members reach, '
-                            'or remove it to use the default IPv4 address of the host.')
+        key = (address, port)
+        other = seen.get(key)
+        if other is None:
+            seen[key] = node
             continue
-        if address.is_loopback or address.is_unspecified:
-            checker.problem(node.host, 'carbon_member_host', address_value, 'The member host is a loopback or '
-                            'unspecified address, which other members cannot reach.',
-                            'Set carbon_member_host to an address on the cluster network.')
-            continue
-        if port is None:
-            continue
-        key = (str(address), port)
-        if key in seen:
-            checker.problem(node.host, 'carbon_member_host', '%s:%d' % key,
-                            'The member address and port are also used by %s.' % seen[key],
-                            'Give each member its own carbon_member_host or carbon_member_port.')
-        else:
-            seen[key] = node.host
+        # Blame the host whose carbon_member_host set the address, because a fact cannot be wrong.
+        blamed, innocent = node, other
+        if node.get('carbon_member_host') is None and other.get('carbon_member_host') is not None:
+            blamed, innocent = other, node
+        variable = 'carbon_member_host' if blamed.get('carbon_member_host') is not None else 'carbon_member_port'
+        checker.problem(blamed.host, variable, '%s:%d' % key,
+                        'The member address and port are also those of %s (%s, %s).'
+                        % (innocent.host, _describe_address_source(blamed), _describe_address_source(innocent)),
+                        'Give each member its own address or port: correct or remove carbon_member_host on %s, '
+                        'or set a different carbon_member_port.' % blamed.host)
 
 
 def _check_managers(checker, nodes):

@@ -64,6 +64,12 @@ options:
         type: list
         elements: str
         default: []
+      default_member_host:
+        description:
+          - The host's default IPv4 address from its facts (C(ansible_default_ipv4.address)), the member address
+            that the roles use when C(carbon_member_host) is undefined. Without it, only explicit member addresses
+            are checked for clashes.
+        type: str
       vars:
         description:
           - The host's values of the variables below. Leave out a variable that is undefined. A null value
@@ -92,6 +98,9 @@ options:
             type: raw
           carbon_member_port:
             description: Hazelcast member port.
+            type: raw
+          carbon_port_offset:
+            description: Offset added to the product's HTTP and HTTPS ports; the member port must differ from them.
             type: raw
           carbon_worker_hostname:
             description: Host name of the workers at the load balancer.
@@ -199,6 +208,7 @@ def main():
             nodes=dict(type='list', elements='dict', required=True, options=dict(
                 host=dict(type='str', required=True),
                 groups=dict(type='list', elements='str', default=[]),
+                default_member_host=dict(type='str'),
                 vars=dict(type='dict', default={}, options=variable_spec),
             )),
         ),

@@ -297,7 +297,64 @@ def test_duplicate_member_address():
 
     problem = problem_for(problems, 'p2-worker-2', 'carbon_member_host')
     assert problem['value'] == '172.28.2.31:4000'
-    assert 'also used by p2-worker-1' in problem['message']
+    assert 'also those of p2-worker-1' in problem['message']
+
+
+def test_duplicate_of_fact_address_blames_override():
+    model = make_model(2)
+    # Both workers take their address from facts, as in the example inventories.
+    for host, address in (('p2-worker-1', '172.28.2.31'), ('p2-worker-2', '172.28.2.32')):
+        del node(model, host)['vars']['carbon_member_host']
+        node(model, host)['default_member_host'] = address
+    node(model, 'p2-worker-1')['vars']['carbon_member_host'] = '172.28.2.32'
+
+    problems, _warnings = check_cluster(model)
+
+    problem = problem_for(problems, 'p2-worker-1', 'carbon_member_host')
+    assert problem['value'] == '172.28.2.32:4000'
+    assert 'p2-worker-2 uses its default IPv4 address' in problem['message']
+    assert 'carbon_member_host on p2-worker-1' in problem['fix']
+    assert [entry['host'] for entry in problems] == ['p2-worker-1']
+
+
+def test_fact_addresses_without_overrides_pass():
+    model = make_model(2)
+    for entry in model:
+        if 'carbon_member_host' in entry['vars']:
+            entry['default_member_host'] = entry['vars'].pop('carbon_member_host')
+
+    assert check_cluster(model) == ([], [])
+
+
+@pytest.mark.parametrize('product, offset, port', [
+    ('wso2as', None, 9763),
+    ('wso2as', None, 9443),
+    ('wso2as', 2, 9765),
+    ('wso2esb', None, 8280),
+    ('wso2esb', '1', 8244),
+])
+def test_member_port_on_product_port(product, offset, port):
+    model = make_model(2)
+    for entry in model:
+        entry['vars']['carbon_product'] = product
+    worker = node(model, 'p2-worker-1')['vars']
+    worker['carbon_member_port'] = port
+    if offset is not None:
+        worker['carbon_port_offset'] = offset
+
+    problems, _warnings = check_cluster(model)
+
+    problem = problem_for(problems, 'p2-worker-1', 'carbon_member_port')
+    assert problem['value'] == port
+    assert 'HTTP or HTTPS port of the product' in problem['message']
+
+
+def test_member_port_beside_offset_ports_passes():
+    model = make_model(2)
+    node(model, 'p2-worker-1')['vars']['carbon_member_port'] = 9763
+    node(model, 'p2-worker-1')['vars']['carbon_port_offset'] = 1
+
+    assert check_cluster(model) == ([], [])
 
 
 def test_same_address_other_port_passes():
