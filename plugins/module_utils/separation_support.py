@@ -515,12 +515,21 @@ def compare_evidence(verdict, evidence):
     return problems
 
 
+def _failure_message(verdict_message, problems):
+    """Join the support verdict, when there is one, and the evidence problems into the failure message."""
+    if verdict_message is None:
+        return ' '.join(problems)
+    return ' '.join([verdict_message] + list(problems))
+
+
 def evaluate(product, version, carbon_home=None, pack=None, fail_on_unsupported=True):
     """Build the module result for one request.
 
     Returns (result, error). ``error`` is None when the module should succeed; otherwise it is
     the failure message. Evidence problems fail regardless of ``fail_on_unsupported``, because
-    they mean the request and the pack describe different products.
+    they mean the request and the pack describe different products. Their message starts with
+    the support verdict when the product and version do not support worker/manager separation,
+    because the module's ``msg`` then shows only the failure message.
     """
     verdict = evaluate_support(product, version)
     message = verdict.pop('message')
@@ -531,11 +540,11 @@ def evaluate(product, version, carbon_home=None, pack=None, fail_on_unsupported=
         try:
             evidence = read_evidence(carbon_home=carbon_home, pack=pack)
         except EvidenceError as exc:
-            return result, str(exc)
+            return result, _failure_message(message, [str(exc)])
         result['evidence'] = evidence
         problems = compare_evidence(verdict, evidence)
         if problems:
-            return result, ' '.join(problems)
+            return result, _failure_message(message, problems)
 
     if message is not None and fail_on_unsupported:
         return result, message

@@ -368,6 +368,36 @@ def test_mismatch_fails_despite_flag(tmp_path):
     assert 'expected 5.3.0, found 5.2.0' in error
 
 
+def test_unsupported_mismatch_verdict_first(tmp_path):
+    pack = build_zip(tmp_path, top='wso2is-5.1.0', version_txt='WSO2 Identity Server v5.1.0', worker=None)
+
+    result, error = support.evaluate('wso2is', '5.2.0', pack=pack)
+
+    assert result['level'] == 'not_supported'
+    assert error.startswith('wso2is 5.2.0 (Identity Server) does not support worker/manager separation. WSO2: ')
+    assert 'Worker/manager separation is not possible in Identity Server' in error
+    assert 'expected 5.2.0, found 5.1.0' in error
+    assert error.index('does not support') < error.index('version mismatch')
+
+
+def test_unsupported_mismatch_verdict_despite_flag(tmp_path):
+    pack = build_zip(tmp_path, top='wso2is-5.1.0', version_txt=None, worker=None)
+
+    dummy, error = support.evaluate('wso2is', '5.2.0', pack=pack, fail_on_unsupported=False)
+
+    assert error.startswith('wso2is 5.2.0 (Identity Server) does not support')
+    assert 'expected 5.2.0, found 5.1.0' in error
+
+
+def test_unsupported_unreadable_pack_verdict_first(tmp_path):
+    missing = os.path.join(str(tmp_path), 'wso2is-5.2.0.zip')
+
+    dummy, error = support.evaluate('wso2is', '5.2.0', pack=missing)
+
+    assert error.startswith('wso2is 5.2.0 (Identity Server) does not support')
+    assert 'pack %s does not exist' % missing in error
+
+
 def test_pack_without_version_txt(tmp_path):
     pack = build_zip(tmp_path, version_txt=None)
 
