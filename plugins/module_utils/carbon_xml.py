@@ -732,6 +732,21 @@ def edit_document(data, edits, namespaces, path):
 
 
 # ---------------------------------------------------------------------------
+# Backup permissions
+# ---------------------------------------------------------------------------
+
+def backup_mode(file_mode, existing_backup_mode=None):
+    """Return the permission bits for the backup of a file whose mode after the task is file_mode.
+
+    A new backup takes file_mode. An existing backup loses the bits that file_mode lacks and
+    gains none, because it may hold the shipped passwords that the file's mode protects.
+    """
+    if existing_backup_mode is None:
+        return file_mode
+    return existing_backup_mode & file_mode
+
+
+# ---------------------------------------------------------------------------
 # Secret masking
 # ---------------------------------------------------------------------------
 

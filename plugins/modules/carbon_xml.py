@@ -112,6 +112,13 @@ options:
     description:
       - Before the first change ever made to the file, keep a copy of it at C(<path>.orig).
       - An existing C(<path>.orig) is never overwritten, so it stays the file as the product shipped it.
+      - The copy may hold the passwords the product shipped with, so its mode is never more permissive than
+        the mode of O(path).
+        A new copy gets the owner, group and mode that the task gives O(path) through O(owner), O(group) and
+        O(mode), and the current ones of O(path) for those not given.
+      - When an existing C(<path>.orig) has permission bits that the mode of O(path) lacks, the module removes
+        them and reports a change. It never adds permission bits or changes the owner or group of an
+        existing copy.
     type: bool
     default: false
 notes:
@@ -243,6 +250,7 @@ diff:
 """
 
 import os
+import stat
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -251,6 +259,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.wso2_carbon.clustering.plugins.module_utils.carbon_xml import (
     LXML_IMPORT_ERROR,
     CarbonXmlError,
+    backup_mode,
     edit_document,
     mask_text,
     public_changes,
@@ -282,6 +291,56 @@ def _write_file(module, path, data):
         os.remove(temp_path)
         module.fail_json(msg="Cannot write a temporary file in %s: %s." % (directory, to_native(exc)))
     module.atomic_move(temp_path, path, unsafe_writes=module.params['unsafe_writes'])
+
+
+def _final_mode(module, path_stat):
+    """Return the permission bits that the file has once the task's mode, if any, is applied."""
+    mode = module.params['mode']
+    if mode is None:
+        return stat.S_IMODE(path_stat.st_mode)
+    if isinstance(mode, int):
+        return mode
+    try:
+        return int(mode, 8)
+    except ValueError:
+        pass
+    try:
+        # AnsibleModule.set_mode_if_different() resolves symbolic modes with the same method.
+        return module._symbolic_mode_to_octal(path_stat, mode)
+    except ValueError as exc:
+        module.fail_json(msg="mode %r is invalid: %s. Give an octal mode such as '0640' or a symbolic mode "
+                             "such as 'u=rw,g=r,o='." % (mode, to_native(exc)))
+
+
+def _write_backup(module, path, backup_file, data, path_stat, mode):
+    """Write data, the file before its first change, to backup_file with the file's final owner, group and mode.
+
+    mkstemp() creates the temporary copy readable by its owner only, and it gets its final owner,
+    group and mode before the rename. So the shipped passwords in it are never readable by users
+    whom the file's own mode keeps out.
+    """
+    directory = os.path.dirname(backup_file) or '.'
+    handle, temp_path = tempfile.mkstemp(prefix='.%s.' % os.path.basename(backup_file), dir=directory)
+    module.add_cleanup_file(temp_path)
+    try:
+        with os.fdopen(handle, 'wb') as temp_file:
+            temp_file.write(data)
+        os.utime(temp_path, (path_stat.st_atime, path_stat.st_mtime))
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="Cannot write a temporary backup file in %s: %s." % (directory, to_native(exc)))
+
+    if module.selinux_enabled():
+        module.set_context_if_different(temp_path, module.selinux_context(path), False)
+    owner = module.params['owner'] if module.params['owner'] is not None else path_stat.st_uid
+    group = module.params['group'] if module.params['group'] is not None else path_stat.st_gid
+    module.set_owner_if_different(temp_path, owner, False)
+    module.set_group_if_different(temp_path, group, False)
+    # The mode comes last, because changing the owner can clear the set-user-ID and set-group-ID bits.
+    module.set_mode_if_different(temp_path, mode, False)
+    try:
+        os.rename(temp_path, backup_file)
+    except OSError as exc:
+        module.fail_json(msg="Cannot rename %s to %s: %s." % (temp_path, backup_file, to_native(exc)))
 
 
 def main():
@@ -323,9 +382,16 @@ def main():
     result = dict(changed=outcome.changed, path=path, changes=public_changes(outcome.changes))
     backup_file = path + '.orig'
 
+    if module.params['backup']:
+        path_stat = os.stat(path)
+        final_mode = _final_mode(module, path_stat)
+        if os.path.exists(backup_file):
+            tightened_mode = backup_mode(final_mode, stat.S_IMODE(os.stat(backup_file).st_mode))
+            result['changed'] = module.set_mode_if_different(backup_file, tightened_mode, result['changed'])
+        elif outcome.changed and not module.check_mode:
+            _write_backup(module, path, backup_file, data, path_stat, final_mode)
+
     if outcome.changed and not module.check_mode:
-        if module.params['backup'] and not os.path.exists(backup_file):
-            module.preserved_copy(path, backup_file)
         _write_file(module, path, outcome.after_bytes)
 
     if module.params['backup'] and (os.path.exists(backup_file) or (outcome.changed and module.check_mode)):

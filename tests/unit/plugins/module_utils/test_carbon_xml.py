@@ -13,6 +13,7 @@ lxml_etree = pytest.importorskip('lxml.etree')
 from ansible_collections.wso2_carbon.clustering.plugins.module_utils.carbon_xml import (  # noqa: E402
     SECRET_MASK,
     CarbonXmlError,
+    backup_mode,
     edit_document,
     mask_text,
     public_changes,
@@ -495,3 +496,16 @@ def test_error_invalid_namespace_prefix():
 ])
 def test_split_last_step(xpath, parent, step):
     assert split_last_step(xpath) == (parent, step)
+
+
+@pytest.mark.parametrize('file_mode, existing_backup_mode, expected', [
+    (0o640, None, 0o640),
+    (0o644, None, 0o644),
+    (0o640, 0o644, 0o640),
+    (0o600, 0o664, 0o600),
+    (0o644, 0o600, 0o600),
+    (0o640, 0o604, 0o600),
+    (0o640, 0o640, 0o640),
+])
+def test_backup_mode(file_mode, existing_backup_mode, expected):
+    assert backup_mode(file_mode, existing_backup_mode) == expected

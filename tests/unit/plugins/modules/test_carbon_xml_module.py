@@ -106,6 +106,75 @@ def test_module_backup_written_once(capsys, carbon_file):
     assert b'other.wso2.test' in carbon_file.read_bytes()
 
 
+def file_mode(path):
+    return stat.S_IMODE(os.stat(str(path)).st_mode)
+
+
+def test_module_backup_takes_requested_mode(capsys, carbon_file):
+    result = run_module(capsys, module_args(carbon_file, HOSTNAME_EDIT, backup=True, mode='0640'))
+    backup = carbon_file.parent / 'carbon.xml.orig'
+
+    assert result['changed'] is True
+    assert file_mode(carbon_file) == 0o640
+    assert file_mode(backup) == 0o640
+    assert backup.read_bytes() == CARBON_XML
+
+
+def test_module_backup_takes_symbolic_mode(capsys, carbon_file):
+    run_module(capsys, module_args(carbon_file, HOSTNAME_EDIT, backup=True, mode='g-r,o-r'))
+
+    assert file_mode(carbon_file) == 0o600
+    assert file_mode(carbon_file.parent / 'carbon.xml.orig') == 0o600
+
+
+def test_module_backup_keeps_file_mode(capsys, carbon_file):
+    os.chmod(str(carbon_file), 0o640)
+
+    run_module(capsys, module_args(carbon_file, HOSTNAME_EDIT, backup=True))
+
+    assert file_mode(carbon_file.parent / 'carbon.xml.orig') == 0o640
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason='changing the owner of a file needs root')
+def test_module_backup_takes_requested_owner(capsys, carbon_file):
+    run_module(capsys, module_args(carbon_file, HOSTNAME_EDIT, backup=True, owner='65534', group='65534'))
+    backup_stat = os.stat(str(carbon_file) + '.orig')
+
+    assert carbon_file.stat().st_uid == 65534
+    assert backup_stat.st_uid == 65534
+    assert backup_stat.st_gid == 65534
+
+
+def test_module_existing_backup_tightened(capsys, carbon_file):
+    run_module(capsys, module_args(carbon_file, HOSTNAME_EDIT, backup=True))
+    backup = carbon_file.parent / 'carbon.xml.orig'
+    os.chmod(str(carbon_file), 0o640)
+    assert file_mode(backup) == 0o644
+
+    checked = run_module(capsys, module_args(carbon_file, HOSTNAME_EDIT, backup=True, mode='0640'), check_mode=True)
+    assert checked['changed'] is True
+    assert file_mode(backup) == 0o644
+
+    result = run_module(capsys, module_args(carbon_file, HOSTNAME_EDIT, backup=True, mode='0640'))
+    again = run_module(capsys, module_args(carbon_file, HOSTNAME_EDIT, backup=True, mode='0640'))
+
+    assert result['changed'] is True
+    assert file_mode(backup) == 0o640
+    assert backup.read_bytes() == CARBON_XML
+    assert again['changed'] is False
+
+
+def test_module_existing_backup_not_loosened(capsys, carbon_file):
+    run_module(capsys, module_args(carbon_file, HOSTNAME_EDIT, backup=True))
+    backup = carbon_file.parent / 'carbon.xml.orig'
+    os.chmod(str(backup), 0o600)
+
+    result = run_module(capsys, module_args(carbon_file, HOSTNAME_EDIT, backup=True, mode='0644'))
+
+    assert result['changed'] is False
+    assert file_mode(backup) == 0o600
+
+
 def test_module_no_backup_without_change(capsys, carbon_file):
     result = run_module(capsys, module_args(carbon_file, dict(HOSTNAME_EDIT, value='localhost'), backup=True))
 
