@@ -95,28 +95,27 @@ def format_problem(problem):
     return '%s: %s=%s: %s Fix: %s' % (problem['host'], problem['variable'], value, problem['message'], problem['fix'])
 
 
-def parse_pattern(value):
-    """Return the pattern number of an int or a digit string, or None when it is not 1, 2 or 3."""
+def _parse_whole_number(value):
+    """Return the integer of an int or a digit string, or None for anything else (booleans included)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        number = value
-    elif isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
-    else:
-        return None
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def parse_pattern(value):
+    """Return the pattern number of an int or a digit string, or None when it is not 1, 2 or 3."""
+    number = _parse_whole_number(value)
     return number if number in PATTERNS else None
 
 
 def parse_port(value, minimum=1):
     """Return a TCP port from an int or a digit string, or None when it is not in minimum-65535."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
-    else:
+    number = _parse_whole_number(value)
+    if number is None:
         return None
     return number if minimum <= number <= 65535 else None
 

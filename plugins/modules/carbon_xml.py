@@ -78,7 +78,7 @@ options:
           - XML fragment with one root element that replaces every matched element, or that is added under
             the parent when nothing matches.
           - The last step of O(edits[].xpath) may carry a predicate, such as C(mount[@path='/_system/config']),
-            so that several siblings of one name are told apart. The added fragment must then match the whole
+            so that several siblings of one name can be distinguished. The added fragment must then match the whole
             XPath, or the module fails, because the next run would add it again.
           - An unprefixed fragment without its own C(xmlns) takes the default namespace of the element it is
             placed under.
